@@ -1,0 +1,186 @@
+/** Jute's binary encoding: big-endian ints, length-prefixed strings/buffers/vectors where -1 means null. */
+
+export class JuteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JuteError';
+  }
+}
+
+export class JuteReader {
+  offset = 0;
+  constructor(readonly buf: Buffer, offset = 0, readonly end = buf.length) {
+    this.offset = offset;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  private need(n: number): void {
+    if (n < 0 || this.offset + n > this.end) {
+      throw new JuteError(`truncated record: need ${n} bytes at offset ${this.offset}, have ${this.end - this.offset}`);
+    }
+  }
+
+  int(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  long(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64BE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  bool(): boolean {
+    this.need(1);
+    return this.buf[this.offset++] !== 0;
+  }
+
+  buffer(): Buffer | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteError(`negative buffer length ${len}`);
+    this.need(len);
+    // Copy so a record never pins the (large, reused) frame buffer it was parsed from.
+    const out = Buffer.from(this.buf.subarray(this.offset, this.offset + len));
+    this.offset += len;
+    return out;
+  }
+
+  string(): string | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteError(`negative string length ${len}`);
+    this.need(len);
+    const s = this.buf.toString('utf8', this.offset, this.offset + len);
+    this.offset += len;
+    return s;
+  }
+
+  vector<T>(item: (r: JuteReader) => T): T[] | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteError(`negative vector length ${len}`);
+    // Each element takes at least one byte; a count beyond the bytes left is hostile, refuse before allocating.
+    if (len > this.remaining) throw new JuteError(`vector length ${len} exceeds remaining ${this.remaining} bytes`);
+    const out: T[] = new Array(len);
+    for (let i = 0; i < len; i++) out[i] = item(this);
+    return out;
+  }
+}
+
+/** Appends into one growing buffer; `finish()` returns a view of what was written. */
+export class JuteWriter {
+  private buf: Buffer;
+  offset = 0;
+
+  constructor(initial = 256) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  private ensure(n: number): void {
+    if (this.offset + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.offset + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.offset);
+    this.buf = next;
+  }
+
+  int(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v | 0, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  long(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.offset++] = v ? 1 : 0;
+    return this;
+  }
+
+  buffer(v: Buffer | Uint8Array | null | undefined): this {
+    if (v == null) return this.int(-1);
+    this.int(v.length);
+    this.ensure(v.length);
+    this.buf.set(v, this.offset);
+    this.offset += v.length;
+    return this;
+  }
+
+  string(v: string | null | undefined): this {
+    if (v == null) return this.int(-1);
+    const len = Buffer.byteLength(v, 'utf8');
+    this.int(len);
+    this.ensure(len);
+    this.buf.write(v, this.offset, len, 'utf8');
+    this.offset += len;
+    return this;
+  }
+
+  vector<T>(items: readonly T[] | null | undefined, item: (w: JuteWriter, v: T) => void): this {
+    if (items == null) return this.int(-1);
+    this.int(items.length);
+    for (const v of items) item(this, v);
+    return this;
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.offset);
+    this.offset += bytes.length;
+    return this;
+  }
+
+  /** Reserve 4 bytes for a frame length, to be filled by `endFrame`. */
+  beginFrame(): number {
+    const at = this.offset;
+    this.int(0);
+    return at;
+  }
+
+  endFrame(at: number): this {
+    this.buf.writeInt32BE(this.offset - at - 4, at);
+    return this;
+  }
+
+  /** A copy of the written bytes (safe to keep after the writer is reused). */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.offset));
+  }
+
+  /** A view of the written bytes; valid until the next write or reset. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.offset);
+  }
+
+  reset(): this {
+    this.offset = 0;
+    return this;
+  }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Drop the written bytes and replace a grown buffer with a smaller one. */
+  shrinkTo(size: number): this {
+    this.offset = 0;
+    if (this.buf.length > size) this.buf = Buffer.allocUnsafe(size);
+    return this;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Start-up of a replicated node: the newest snapshot becomes the tree, and the log after it becomes ZAB's
+ * durable history — NOT applied here: ZabNode applies it only once a leader confirms it is committed
+ * (an uncommitted tail of an old epoch may still be truncated by the new leader).
+ */
+import { Storage } from '../../storage/index.ts';
+import { DataTree } from '../../tree/data-tree.ts';
+import type { TreeOptions } from '../../tree/api.ts';
+import type { DurableState } from '../../zab/index.ts';
+
+export interface RecoveredNode {
+  storage: Storage;
+  tree: DataTree;
+  durable: DurableState;
+}
+
+export interface RecoveryOptions {
+  dataDir: string;
+  dataLogDir?: string;
+  forceSync?: boolean;
+  tree?: TreeOptions;
+  onFatal?: (err: Error) => void;
+  log?: (msg: string) => void;
+}
+
+export async function recoverNode(o: RecoveryOptions): Promise<RecoveredNode> {
+  const storage = await Storage.open({
+    dataDir: o.dataDir,
+    dataLogDir: o.dataLogDir,
+    forceSync: o.forceSync,
+    onFatal: o.onFatal,
+    log: o.log ? (m) => o.log!(`[storage] ${m}`) : undefined,
+  });
+  const recovered = await storage.recover();
+  const tree = recovered.snapshot ? DataTree.deserialize(recovered.snapshot.data, o.tree) : new DataTree(o.tree);
+  const durable: DurableState = {
+    acceptedEpoch: (await storage.readEpoch('accepted')) ?? 0n,
+    currentEpoch: (await storage.readEpoch('current')) ?? 0n,
+    snapshotZxid: recovered.snapshot?.zxid ?? 0n,
+    log: recovered.txns.map((r) => ({ zxid: r.zxid, payload: r.bytes })),
+  };
+  return { storage, tree, durable };
+}

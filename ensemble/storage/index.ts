@@ -1,0 +1,13 @@
+export { Storage, type StorageOptions, type RecoveryResult } from './storage.ts';
+export { nodeFileSystem, type FileSystem, type StorageFile, type OpenMode } from './fs.ts';
+export { FatalStorageError, DEFAULT_PREALLOC_SIZE } from './txn-log-writer.ts';
+export { LogCorruptionError, type StorageLogger } from './log-reader.ts';
+export type { LogRecord } from './log-format.ts';
+export type { Snapshot } from './snapshot-store.ts';
+export type { EpochKind } from './epoch-files.ts';
+export { SnapshotTrigger, DEFAULT_SNAP_COUNT, type SnapshotTriggerOptions } from './snapshot-trigger.ts';
+export { planPurge, schedulePurge, MIN_SNAP_RETAIN_COUNT, type PurgePlan, type PurgeSchedule } from './purge.ts';
+export { DurationHistogram, FSYNC_BUCKETS_MS, type StorageMetrics } from './metrics.ts';
+export { InstrumentedFileSystem, type FileOp } from './instrumented-fs.ts';
+export { SimulatedCrashFileSystem } from './crash-fs.ts';
+export { fileSystemFromEnv, parseDiskFaults, TEST_FAULTS_ENV, type DiskFaultPlan } from './test-faults.ts';
