@@ -63,5 +63,7 @@ export async function ourHeapBytes(address: string): Promise<number> {
   const out = await fourLetterWord(port, 'envi', '127.0.0.1', 5000).catch(() => '');
   const total = /os\.memory\.total=(\d+)MB/.exec(out);
   const free = /os\.memory\.free=(\d+)MB/.exec(out);
-  return total && free ? (Number(total[1]) - Number(free[1])) * 2 ** 20 : NaN;
+  const buffers = /node\.memory\.arrayBuffers=(\d+)MB/.exec(out);
+  // Znode data is in ArrayBuffers, off V8's heap; ZooKeeper's byte[] is on its heap, so count both.
+  return total && free ? (Number(total[1]) - Number(free[1]) + Number(buffers?.[1] ?? 0)) * 2 ** 20 : NaN;
 }

@@ -186,7 +186,9 @@ export const commands: Record<string, (s: NodeStatus) => string> = {
       `user.dir=${process.cwd()}\n` +
       `os.memory.free=${mb(mem.heapTotal - mem.heapUsed)}\n` +
       `os.memory.max=${mb(mem.heapTotal)}\n` +
-      `os.memory.total=${mb(mem.heapTotal)}\n`
+      `os.memory.total=${mb(mem.heapTotal)}\n` +
+      // Off the V8 heap, unlike a JVM's byte[]: znode data lives here, so heap figures need it to compare.
+      `node.memory.arrayBuffers=${mb(mem.arrayBuffers)}\n`
     );
   },
   wchs: (s) => {

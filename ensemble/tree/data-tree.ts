@@ -24,7 +24,7 @@ import { CONTAINER_EPHEMERAL_OWNER, createModeOf, isValidTtl, kindOf, ttlOf, ttl
 import { isValidPath, sequenceSuffix } from './paths.ts';
 import { readSnapshot } from './snapshot.ts';
 import { SnapshotInProgress, type SnapshotState } from './snapshot-in-progress.ts';
-import { ZNode } from './znode.ts';
+import { storedData, ZNode } from './znode.ts';
 
 /** Nodes ZooKeeper refuses to delete (DataTree.isSpecialPath). */
 const SPECIAL_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
@@ -212,7 +212,7 @@ export class DataTree implements DataTreeApi {
       kind = 'ephemeral';
       owner = sessionId;
     }
-    const node = new ZNode(op.data, this.acls.intern(acl), kind, zxid, zxid, time, time, 0, 0, 0, owner, zxid);
+    const node = new ZNode(storedData(op.data), this.acls.intern(acl), kind, zxid, zxid, time, time, 0, 0, 0, owner, zxid);
     const name = path.slice(slash + 1);
     const { cversion: parentCversion, pzxid: parentPzxid } = parent;
     this.beforeChange(parentPath, parent);
@@ -282,7 +282,7 @@ export class DataTree implements DataTreeApi {
     if (version !== -1 && version !== node.version) fail(ErrorCode.BADVERSION);
     const before = { data: node.data, version: node.version, mzxid: node.mzxid, mtime: node.mtime };
     this.beforeChange(path, node);
-    node.data = data;
+    node.data = storedData(data);
     node.version = (node.version + 1) | 0;
     node.mzxid = txn.hdr.zxid;
     node.mtime = txn.hdr.time;
@@ -527,7 +527,7 @@ export class DataTree implements DataTreeApi {
         const acl = entries[aclIndex];
         if (!acl) throw new Error(`snapshot: ${path} has unknown ACL index ${aclIndex}`);
         const kind = kindOf(f.ephemeralOwner, tree.extendedTypesEnabled);
-        const node = new ZNode(f.data, tree.acls.retain(acl), kind, f.czxid, f.mzxid, f.ctime, f.mtime, f.version, f.cversion, f.aversion, f.ephemeralOwner, f.pzxid);
+        const node = new ZNode(storedData(f.data), tree.acls.retain(acl), kind, f.czxid, f.mzxid, f.ctime, f.mtime, f.version, f.cversion, f.aversion, f.ephemeralOwner, f.pzxid);
         if (path !== '/') {
           const slash = path.lastIndexOf('/');
           const parent = tree.nodes.get(parentPathOf(path, slash));

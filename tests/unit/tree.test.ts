@@ -108,6 +108,20 @@ describe('create', () => {
     expect(h.stat('/n').dataLength).toBe(0);
   });
 
+  it('keeps its own copy of the data, never a slice that pins a larger buffer', () => {
+    const h = new Harness();
+    const frame = Buffer.alloc(8192, 0x61); // as a decoded request or txn: the data is a view into bigger bytes
+    const onCreate = frame.subarray(100, 200);
+    h.apply({ type: 'create', opcode: 1, path: '/d', data: onCreate, acl: OPEN, flags: 0, ttl: -1n });
+    const created = ok(h.tree.getData('/d', [])).data!;
+    expect(created.equals(onCreate)).toBe(true);
+    expect(created.buffer.byteLength).toBe(100);
+    h.apply({ type: 'setData', path: '/d', data: frame.subarray(300, 350), version: -1 });
+    expect(ok(h.tree.getData('/d', [])).data!.buffer.byteLength).toBe(50);
+    onCreate.fill(0x7a); // the caller's bytes change; the znode's do not
+    expect(ok(h.tree.getData('/d', [])).data!.toString()).toBe('a'.repeat(50));
+  });
+
   it('returns ZooKeeper error codes in its precedence', () => {
     const h = new Harness();
     h.create('/a');
