@@ -22,9 +22,14 @@ export const INPUTS_FILE = path.join(OUT_DIR, 'server.inputs.json');
 
 let pending: Promise<string> | null = null;
 
-/** Node arguments (before the zoo.cfg path) that run the server from a bundle built from the current sources. */
+/**
+ * Node arguments (before the zoo.cfg path) that run the server from a bundle built from the current sources.
+ * ZK_NODE_FLAGS adds Node/V8 flags to every node (`--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`, heap limits):
+ * NODE_OPTIONS refuses most V8 flags, and it would apply to the supervisor and the benchmark too.
+ */
 export async function serverNodeArgs(): Promise<string[]> {
-  return ['--enable-source-maps', await serverBundle()];
+  const extra = (process.env.ZK_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+  return ['--enable-source-maps', ...extra, await serverBundle()];
 }
 
 export function serverBundle(): Promise<string> {

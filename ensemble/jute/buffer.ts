@@ -158,6 +158,11 @@ export class JuteWriter {
     return this;
   }
 
+  /** The written bytes in an ArrayBuffer of their own (see ownedCopy): for bytes that are kept. */
+  toOwnedBuffer(): Buffer {
+    return ownedCopy(this.buf.subarray(0, this.offset));
+  }
+
   /** A copy of the written bytes (safe to keep after the writer is reused). */
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.offset));
@@ -183,4 +188,15 @@ export class JuteWriter {
     if (this.buf.length > size) this.buf = Buffer.allocUnsafe(size);
     return this;
   }
+}
+
+/**
+ * A copy of `bytes` in an ArrayBuffer of its own, for bytes kept long (znode data, logged txns). Node hands out
+ * small Buffers as slices of a shared 8 KiB slab, and one long-lived slice keeps the whole slab alive with the
+ * short-lived records around it; a view into a frame or a file read keeps that whole frame or file.
+ */
+export function ownedCopy(bytes: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own;
 }

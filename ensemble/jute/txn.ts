@@ -111,7 +111,8 @@ export function writeTxn(w: JuteWriter, txn: Txn): void {
 export function encodeTxn(txn: Txn): Buffer {
   const w = new JuteWriter(128);
   writeTxn(w, txn);
-  return w.toBuffer();
+  // Kept in ZAB's in-memory log until it is trimmed: a slice of Node's shared pool would pin a whole slab.
+  return w.toOwnedBuffer();
 }
 
 export function decodeTxn(buf: Buffer): Txn {

@@ -2,7 +2,7 @@
 import type { Stat } from '../jute/records.ts';
 import type { CachedAcl } from './acl.ts';
 import type { NodeKind } from './ephemeral-type.ts';
-import { JuteWriter } from '../jute/buffer.ts';
+import { JuteWriter, ownedCopy } from '../jute/buffer.ts';
 
 /**
  * The wire form of a child list (jute vector<ustring>), kept until the list changes: a getChildren of a
@@ -14,17 +14,14 @@ const EMPTY_CHILD_LIST = Buffer.from([0, 0, 0, 0]);
 const EMPTY_DATA = Buffer.alloc(0);
 
 /**
- * The bytes a znode keeps: a copy in memory of its own. Small Buffers decoded from frames, txns or snapshots are
- * slices of Node's shared 8 KiB pool, and one long-lived slice keeps its whole slab alive with the short-lived
- * records around it: 100 B of data pinned ~700 B (measured on 100,000 creates decoded from txns).
+ * The bytes a znode keeps, in memory of their own (see ownedCopy): decoded from a frame, a txn or a snapshot they
+ * are slices of shared memory, and 100 B of data pinned ~700 B (measured on 100,000 creates decoded from txns).
  */
 export function storedData(data: Buffer | null): Buffer | null {
   if (data === null) return null;
   if (data.length === 0) return EMPTY_DATA;
   if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data;
-  const own = Buffer.allocUnsafeSlow(data.length);
-  data.copy(own);
-  return own;
+  return ownedCopy(data);
 }
 
 export class ZNode {

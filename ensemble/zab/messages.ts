@@ -6,7 +6,7 @@
  * sessions and put reordered packets back in order: the state machine gets TCP's guarantees
  * without depending on the transport for them.
  */
-import { JuteReader, JuteWriter } from '../jute/index.ts';
+import { JuteReader, JuteWriter, ownedCopy } from '../jute/index.ts';
 
 export const ServerState = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 } as const;
 export type ServerState = (typeof ServerState)[keyof typeof ServerState];
@@ -226,5 +226,6 @@ function payload(r: JuteReader): Buffer {
   const b = r.buffer();
   if (b === null) throw new ZabDecodeError('null payload');
   if (b.length > MAX_PAYLOAD_BYTES) throw new ZabDecodeError(`payload of ${b.length} bytes`);
-  return b;
+  // Proposals stay in the in-memory log: keep them off Node's shared pool slabs (see ownedCopy).
+  return ownedCopy(b);
 }

@@ -294,6 +294,8 @@ export class ZabNode {
 
   /** Collects everything the node wants done since the last drain. */
   drain(): Ready {
+    // Here, between inputs, so no handler holds a log index across the trim.
+    this.trimCommitted();
     const r = this.out;
     this.out = emptyReady();
     return r;
@@ -873,6 +875,18 @@ export class ZabNode {
       this.out.apply.push({ op: 'commit', entry: e });
       this.lastCommitted = e.zxid;
     }
+  }
+
+  /**
+   * Forgets committed, persisted entries older than the newest snapThreshold: a learner that far behind is sent a
+   * SNAP whatever the log holds (chooseSync), so they only cost memory (ZooKeeper keeps 500 in memory). Trimmed in
+   * steps of a quarter of the threshold so the copy is rare. The application's log on disk is not touched.
+   */
+  private trimCommitted(): void {
+    const removable = this.indexAfter(minBig(this.lastCommitted, this.persistedZxid)) - this.snapThreshold;
+    if (removable < Math.max(1, this.snapThreshold >> 2)) return;
+    this.logBase = this.log[removable - 1]!.zxid;
+    this.log = this.log.slice(removable);
   }
 
   /**

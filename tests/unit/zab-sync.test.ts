@@ -85,22 +85,48 @@ describe('synchronisation in an ensemble', () => {
     expect(c.record(victim).applied.map((e) => e.payload.toString())).toEqual(['after']);
   });
 
-  it('never lets a half-received SNAP replace the learner\'s log', () => {
-    const c = new TestCluster([1, 2, 3], { config: { snapThreshold: 0 } });
+  it('keeps only about snapThreshold committed txns in memory, and syncs within them by DIFF', () => {
+    const c = new TestCluster([1, 2, 3], { config: { snapThreshold: 8 } });
     const leader = c.electLeader();
-    expect(c.node(leader).propose(Buffer.from('a')).ok).toBe(true);
-    expect(c.node(leader).propose(Buffer.from('b')).ok).toBe(true);
+    for (let i = 0; i < 100; i++) expect(c.node(leader).propose(Buffer.from(`t${i}`)).ok).toBe(true);
+    c.tick(2);
+    for (const id of [1, 2, 3]) {
+      expect(c.record(id).applied).toHaveLength(100);
+      const held = c.node(id).logEntries();
+      expect(held.length).toBeGreaterThanOrEqual(8);
+      expect(held.length).toBeLessThanOrEqual(8 + 2);
+      expect(held[held.length - 1]!.payload.toString()).toBe('t99');
+    }
+    // A follower 5 behind (inside what the leader holds) gets a DIFF of exactly those 5.
+    const victim = leader === 1 ? 2 : 1;
+    const appended = c.record(victim).storage.flatMap((s) => (s.op === 'append' ? [s.entry] : []));
+    const state = c.node(victim).state;
+    c.node(victim).restart({ acceptedEpoch: state.acceptedEpoch, currentEpoch: state.currentEpoch, snapshotZxid: appended[94]!.zxid, log: [] });
+    const sentBefore = c.record(leader).sent.length;
+    c.collect(victim);
+    c.tick(4);
+    const bodies = c.record(leader).sent.slice(sentBefore).filter((m) => m.to === victim && m.message.kind === 'quorum').map((m) => (m.message as { body: { type: string } }).body.type);
+    expect(bodies).toContain('DIFF');
+    expect(bodies.filter((t) => t === 'PROPOSAL')).toHaveLength(5);
+  });
+
+  it('never lets a half-received SNAP replace the learner\'s log', () => {
+    // snapThreshold 1: the leader keeps one committed txn in memory, so a learner two behind gets a SNAP.
+    const c = new TestCluster([1, 2, 3], { config: { snapThreshold: 1 } });
+    const leader = c.electLeader();
+    for (const data of ['a', 'b', 'c']) expect(c.node(leader).propose(Buffer.from(data)).ok).toBe(true);
     c.tick(2);
     const victim = leader === 1 ? 2 : 1;
-    // It comes back having kept only the first txn: one behind, which this leader syncs with SNAP.
-    const kept = c.node(victim).logEntries().slice(0, 1);
+    // It comes back having kept only the first txn (its in-memory log is trimmed too: take what it appended).
+    const appended = c.record(victim).storage.flatMap((s) => (s.op === 'append' ? [s.entry] : []));
+    const kept = appended.slice(0, 1);
     const before = kept.map((e) => e.zxid);
     expect(before).toHaveLength(1);
     c.node(victim).restart({ acceptedEpoch: c.node(victim).state.acceptedEpoch, currentEpoch: c.node(victim).state.currentEpoch, snapshotZxid: 0n, log: kept });
     c.collect(victim);
     c.tick(2);
     const request = c.record(leader).events.filter((e) => e.type === 'snapshotRequest').pop() as { requestId: number };
-    c.node(leader).snapshotProvided(request.requestId, 0n, Buffer.from('empty'));
+    c.node(leader).snapshotProvided(request.requestId, appended[2]!.zxid, Buffer.from('state after c'));
     c.collect(leader);
     // Deliver only the SNAP (not the tail and NEWLEADER) to the victim.
     const inflight = c.takeInflight();

@@ -3,6 +3,7 @@
  * durable history — NOT applied here: ZabNode applies it only once a leader confirms it is committed
  * (an uncommitted tail of an old epoch may still be truncated by the new leader).
  */
+import { ownedCopy } from '../../jute/buffer.ts';
 import { Storage } from '../../storage/index.ts';
 import { DataTree } from '../../tree/data-tree.ts';
 import type { TreeOptions } from '../../tree/api.ts';
@@ -37,7 +38,8 @@ export async function recoverNode(o: RecoveryOptions): Promise<RecoveredNode> {
     acceptedEpoch: (await storage.readEpoch('accepted')) ?? 0n,
     currentEpoch: (await storage.readEpoch('current')) ?? 0n,
     snapshotZxid: recovered.snapshot?.zxid ?? 0n,
-    log: recovered.txns.map((r) => ({ zxid: r.zxid, payload: r.bytes })),
+    // The records are views into whole log files read at once: copies, so the files are not kept alive.
+    log: recovered.txns.map((r) => ({ zxid: r.zxid, payload: ownedCopy(r.bytes) })),
   };
   return { storage, tree, durable };
 }
