@@ -475,10 +475,18 @@ export class ZabReplicator implements Replicator {
     const zxid = this.appliedZxid;
     const generation = this.storageGeneration;
     const stillWanted = (): boolean => !this.closed && generation === this.storageGeneration;
+    const started = performance.now();
+    let encodedMs = 0;
+    let size = 0;
     finishInSlices(this.snapshotSource.beginSnapshot(), stillWanted)
-      .then((bytes) => (bytes !== null && stillWanted() ? this.storage.snapshot(zxid, bytes) : false))
+      .then((bytes) => {
+        encodedMs = performance.now() - started;
+        size = bytes?.reduce((n, b) => n + b.length, 0) ?? 0;
+        return bytes !== null && stillWanted() ? this.storage.snapshot(zxid, bytes) : false;
+      })
       .then(async (written) => {
         if (!written || this.closed) return;
+        this.log(`snapshot at 0x${zxid.toString(16)}: ${size} bytes, encoded in ${encodedMs.toFixed(0)} ms, written in ${(performance.now() - started - encodedMs).toFixed(0)} ms`);
         this.zab.compact(zxid);
         await this.storage.purge(this.o.snapRetainCount);
       })
