@@ -55,10 +55,17 @@ export async function jvmLiveHeapBytes(pid: number): Promise<number> {
 }
 
 /**
- * V8 heap in use of one of our nodes, from `envi` (heap total − free, whole MB). Not after a forced GC: our server
- * does not expose one, so this overstates live data by whatever garbage is waiting for the next collection.
+ * Live heap of one of our nodes after a full GC (V8 used heap plus ArrayBuffers, from `envi`, whole MB): SIGUSR2 makes
+ * a node started with --expose-gc collect (see startOurs), as `jcmd GC.run` does for ZooKeeper's figure.
  */
-export async function ourHeapBytes(address: string): Promise<number> {
+export async function ourHeapBytes(address: string, pid: number): Promise<number> {
+  try {
+    process.kill(pid, 'SIGUSR2');
+  } catch {
+    return NaN;
+  }
+  // The collection runs on the node's event loop; a full GC of a few hundred MB takes well under a second.
+  await new Promise((r) => setTimeout(r, 1500));
   const port = Number(address.split(':')[1]);
   const out = await fourLetterWord(port, 'envi', '127.0.0.1', 5000).catch(() => '');
   const total = /os\.memory\.total=(\d+)MB/.exec(out);

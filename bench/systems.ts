@@ -55,6 +55,9 @@ export async function startSystem(name: SystemName, timing: Timing, znodes = 0):
 }
 
 async function startOurs(timing: Timing): Promise<BenchSystem> {
+  // --expose-gc lets the heap rows force a full GC on a node (SIGUSR2), as they do on ZooKeeper's JVMs with jcmd.
+  const flags = process.env.ZK_NODE_FLAGS ?? '';
+  if (!flags.includes('--expose-gc')) process.env.ZK_NODE_FLAGS = `${flags} --expose-gc`.trim();
   const e = await startEnsemble({ size: 3, ...timing, config: { forceSync: 'yes' } });
   const nodes: BenchNode[] = e.nodes.map((n) => ({
     sid: n.sid,

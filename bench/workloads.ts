@@ -214,9 +214,9 @@ export async function sessionChurn(system: BenchSystem, s: BenchSettings): Promi
   ];
 }
 
-/** Heap in use per server, averaged: ZooKeeper's live heap after a forced GC, our V8 used heap plus ArrayBuffers (see proc-stats). */
+/** Live heap after a forced GC per server, averaged (ours: V8 used heap plus ArrayBuffers, see proc-stats). */
 async function meanHeapBytes(system: BenchSystem): Promise<number> {
-  const per = await Promise.all(system.nodes.map((n) => (system.name === 'zookeeper' ? jvmLiveHeapBytes(n.pid()!) : ourHeapBytes(n.address))));
+  const per = await Promise.all(system.nodes.map((n) => (system.name === 'zookeeper' ? jvmLiveHeapBytes(n.pid()!) : ourHeapBytes(n.address, n.pid()!))));
   return per.reduce((a, b) => a + b, 0) / per.length;
 }
 
@@ -233,7 +233,7 @@ export async function idleSessions(system: BenchSystem, s: BenchSettings): Promi
     // Every server knows every session; each holds the connections of about a third of them.
     return [
       { key: 'idle.memory', metric: `${s.idleSessions} idle sessions: server RSS per session`, unit: 'KB', better: 'lower', value: (after - before) / s.idleSessions / 1024 },
-      { key: 'idle.heap', metric: `${s.idleSessions} idle sessions: heap growth per session, per server (ZK: live after GC; ours: V8 used + ArrayBuffers)`, unit: 'KB', better: 'lower', value: (heapAfter - heapBefore) / s.idleSessions / 1024 },
+      { key: 'idle.heap', metric: `${s.idleSessions} idle sessions: heap growth per session, per server (live after GC; ours: V8 heap + ArrayBuffers)`, unit: 'KB', better: 'lower', value: (heapAfter - heapBefore) / s.idleSessions / 1024 },
       { key: 'idle.cpu', metric: `${s.idleSessions} idle sessions: CPU of the 3 servers`, unit: '% of a core', better: 'lower', value: cpu },
     ];
   } finally {
@@ -293,7 +293,7 @@ export async function scale(system: BenchSystem, s: BenchSettings): Promise<Meas
     { key: 'scale.load', metric: `load ${n} znodes of 100 B (256 in flight)`, unit: 'creates/s', better: 'higher', value: n / loadSeconds },
     { key: 'scale.rss', metric: `${n} znodes: RSS per server`, unit: 'MB', better: 'lower', value: rssAfter / 2 ** 20 },
     { key: 'scale.rssPerZnode', metric: `${n} znodes: RSS growth per znode`, unit: 'B', better: 'lower', value: (rssAfter - rssBefore) / n },
-    { key: 'scale.heapPerZnode', metric: `${n} znodes: heap growth per znode (ZK: live after GC; ours: V8 used + ArrayBuffers)`, unit: 'B', better: 'lower', value: (heapAfter - heapBefore) / n },
+    { key: 'scale.heapPerZnode', metric: `${n} znodes: heap growth per znode (live after GC; ours: V8 heap + ArrayBuffers)`, unit: 'B', better: 'lower', value: (heapAfter - heapBefore) / n },
     { key: 'scale.restartPorts', metric: `${n} znodes: restart, until all 3 client ports accept`, unit: 'ms', better: 'lower', value: portsOpenMs },
     { key: 'scale.restartLeader', metric: `${n} znodes: restart, until a leader and 2 followers serve`, unit: 'ms', better: 'lower', value: leaderMs },
     { key: 'scale.restart', metric: `${n} znodes: kill -9 all 3, restart → leader + read`, unit: 'ms', better: 'lower', value: restartMs },

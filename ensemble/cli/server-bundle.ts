@@ -24,7 +24,7 @@ let pending: Promise<string> | null = null;
 
 /**
  * Node arguments (before the zoo.cfg path) that run the server from a bundle built from the current sources.
- * ZK_NODE_FLAGS adds Node/V8 flags to every node (`--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`, heap limits):
+ * ZK_NODE_FLAGS adds Node/V8 flags to every node (`--cpu-prof`, `--trace-gc`, `--expose-gc`, heap limits):
  * NODE_OPTIONS refuses most V8 flags, and it would apply to the supervisor and the benchmark too.
  */
 export async function serverNodeArgs(): Promise<string[]> {

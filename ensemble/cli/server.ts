@@ -45,6 +45,16 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  // Started with --expose-gc (ZK_NODE_FLAGS), SIGUSR2 runs a full collection: what `jcmd <pid> GC.run` is to
+  // ZooKeeper, so a benchmark can compare live heap after GC with live heap after GC.
+  const fullGc = (globalThis as { gc?: () => void }).gc;
+  if (typeof fullGc === 'function') {
+    process.on('SIGUSR2', () => {
+      fullGc();
+      const m = process.memoryUsage();
+      log(`SIGUSR2: full GC done, heap used ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, ArrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)} MB`);
+    });
+  }
   // Bind the client port before loading the snapshot and log, as ZooKeeper does: a large tree takes seconds to load,
   // and meanwhile clients are refused cleanly (and `ruok`/`srvr` answered) instead of seeing connection refused.
   // With clientPort=0 the node picks its port itself, so there is nothing to hold.

@@ -122,6 +122,16 @@ export class JuteWriter {
     return this;
   }
 
+  /** Jute `buffer` whose bytes are held as a latin1 string, one char per byte (see StoredData). */
+  latin1Bytes(v: string | null): this {
+    if (v === null) return this.int(-1);
+    this.int(v.length);
+    this.ensure(v.length);
+    this.buf.write(v, this.offset, v.length, 'latin1');
+    this.offset += v.length;
+    return this;
+  }
+
   string(v: string | null | undefined): this {
     if (v == null) return this.int(-1);
     const len = Buffer.byteLength(v, 'utf8');

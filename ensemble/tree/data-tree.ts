@@ -24,7 +24,7 @@ import { CONTAINER_EPHEMERAL_OWNER, createModeOf, isValidTtl, kindOf, ttlOf, ttl
 import { isValidPath, sequenceSuffix } from './paths.ts';
 import { readSnapshot } from './snapshot.ts';
 import { SnapshotInProgress, type SnapshotState } from './snapshot-in-progress.ts';
-import { storedData, ZNode } from './znode.ts';
+import { dataBuffer, storedData, ZNode } from './znode.ts';
 
 /** Nodes ZooKeeper refuses to delete (DataTree.isSpecialPath). */
 const SPECIAL_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
@@ -73,7 +73,7 @@ export class DataTree implements DataTreeApi {
 
   /** `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config` exactly as a fresh ZooKeeper 3.8 shows them. */
   private addSystemNodes(): void {
-    const make = (acl: readonly ACL[]) => new ZNode(Buffer.alloc(0), this.acls.intern(acl), 'persistent', 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
+    const make = (acl: readonly ACL[]) => new ZNode('', this.acls.intern(acl), 'persistent', 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
     const root = make(OPEN_ACL_UNSAFE);
     const zk = make(OPEN_ACL_UNSAFE);
     const quota = make(OPEN_ACL_UNSAFE);
@@ -400,7 +400,7 @@ export class DataTree implements DataTreeApi {
     const node = this.nodes.get(path);
     if (!node) return { err: ErrorCode.NONODE };
     if (!this.allowed(node, Perms.READ, auth)) return { err: ErrorCode.NOAUTH };
-    return { err: 0, value: { data: node.data, stat: node.toStat() } };
+    return { err: 0, value: { data: dataBuffer(node.data), stat: node.toStat() } };
   }
 
   exists(path: string): Stat | null {

@@ -51,7 +51,7 @@ export function writeSnapshotHeader(w: JuteWriter, src: SnapshotHeader): Map<Cac
 export function writeNodeEntry(w: JuteWriter, path: string, node: ZNode, aclIndex: ReadonlyMap<CachedAcl, number>): void {
   const acl = aclIndex.get(node.acl);
   if (acl === undefined) throw new Error(`snapshot: ACL of ${path} is not in the cache`);
-  w.string(path).buffer(node.data).int(acl);
+  w.string(path).latin1Bytes(node.data).int(acl);
   w.long(node.czxid).long(node.mzxid).long(node.ctime).long(node.mtime);
   w.int(node.version).int(node.cversion).int(node.aversion);
   w.long(node.ephemeralOwner).long(node.pzxid);

@@ -12,6 +12,7 @@ import { isQuorum } from './election.ts';
 import { FastLeaderElection, type ElectionOutput } from './fle.ts';
 import { ServerState, type Notification, type PeerMessage, type QuorumBody, type Vote } from './messages.ts';
 import { InboundSequencer } from './session.ts';
+import { ZabLog } from './log.ts';
 import { emptyReady, type LogEntry, type Ready, type Role } from './ready.ts';
 import { COUNTER_MASK, epochOf, formatZxid, makeZxid, maxBig, minBig } from './zxid.ts';
 
@@ -109,6 +110,9 @@ interface LeaderState {
   pendingSyncs: { sid: number | null; session: bigint; requestId: bigint; waitFor: bigint }[];
 }
 
+/** Committed, durable txns left as objects before the log packs older ones (see ZabLog): what commits still read. */
+const UNPACKED_STABLE_TXNS = 1024;
+
 export class ZabNode {
   readonly myId: number;
   private readonly voters: ReadonlySet<number>;
@@ -123,7 +127,7 @@ export class ZabNode {
   private acceptedEpoch = 0n;
   private currentEpoch = 0n;
   private logBase = 0n;
-  private log: LogEntry[] = [];
+  private log = new ZabLog();
   private persistedZxid = 0n;
   private lastCommitted = 0n;
   private sessionCounter = 0;
@@ -167,10 +171,11 @@ export class ZabNode {
     this.acceptedEpoch = state.acceptedEpoch;
     this.currentEpoch = state.currentEpoch;
     this.logBase = state.snapshotZxid;
-    this.log = state.log.filter((e) => e.zxid > state.snapshotZxid);
-    for (let i = 1; i < this.log.length; i++) {
-      if (this.log[i]!.zxid <= this.log[i - 1]!.zxid) throw new Error('restart: log zxids must ascend');
+    const entries = state.log.filter((e) => e.zxid > state.snapshotZxid);
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i]!.zxid <= entries[i - 1]!.zxid) throw new Error('restart: log zxids must ascend');
     }
+    this.log.replace(entries);
     this.persistedZxid = this.lastLogged();
     this.lastCommitted = this.logBase;
     this.learner = null;
@@ -264,8 +269,8 @@ export class ZabNode {
     const limit = minBig(zxid, minBig(this.lastCommitted, this.persistedZxid));
     const keepFrom = this.indexAfter(limit);
     if (keepFrom === 0) return;
-    this.logBase = this.log[keepFrom - 1]!.zxid;
-    this.log = this.log.slice(keepFrom);
+    this.logBase = this.log.zxidAt(keepFrom - 1);
+    this.log.dropFirst(keepFrom);
   }
 
   /** Learner: forward a client write to the leader. False when not connected to an up-to-date leader. */
@@ -344,7 +349,7 @@ export class ZabNode {
 
   /** The in-memory log after logBase (committed and proposed txns). */
   logEntries(): readonly LogEntry[] {
-    return this.log;
+    return this.log.toArray();
   }
 
   // ---------------------------------------------------------------- election
@@ -536,14 +541,14 @@ export class ZabNode {
     if (zxid < this.lastCommitted) {
       throw new ZabInvariantError(`TRUNC to ${formatZxid(zxid)} below committed ${formatZxid(this.lastCommitted)}`);
     }
-    this.log = this.log.slice(0, this.indexAfter(zxid));
+    this.log.keepFirst(this.indexAfter(zxid));
     this.persistedZxid = minBig(this.persistedZxid, this.lastLogged());
     this.out.storage.push({ op: 'truncate', afterZxid: zxid });
   }
 
   private installSnapshot(f: LearnerState, snap: NonNullable<LearnerState['pendingSnap']>): void {
     f.pendingSnap = null;
-    this.log = snap.entries;
+    this.log.replace(snap.entries);
     this.logBase = snap.zxid;
     this.lastCommitted = snap.zxid;
     this.persistedZxid = this.lastLogged();
@@ -783,7 +788,7 @@ export class ZabNode {
   }
 
   private startSync(l: LeaderState, h: LearnerHandle): void {
-    const plan = chooseSync({ base: this.logBase, zxids: this.log.map((e) => e.zxid) }, h.peerLastZxid, this.snapThreshold);
+    const plan = chooseSync({ base: this.logBase, zxids: this.log.zxids() }, h.peerLastZxid, this.snapThreshold);
     if (plan.mode === 'SNAP') {
       h.phase = 'awaiting-snapshot';
       h.snapshotRequestId = this.snapshotRequestCounter++;
@@ -797,7 +802,7 @@ export class ZabNode {
 
   private sendSyncTail(l: LeaderState, h: LearnerHandle, from: number): void {
     for (let i = from; i < this.log.length; i++) {
-      const e = this.log[i]!;
+      const e = this.log.at(i);
       this.sendToLearner(h, { type: 'PROPOSAL', zxid: e.zxid, payload: e.payload });
     }
     if (l.established) this.sendToLearner(h, { type: 'COMMIT', zxid: this.lastCommitted });
@@ -825,7 +830,7 @@ export class ZabNode {
         continue;
       }
       for (let i = from; i < to; i++) {
-        const e = this.log[i]!;
+        const e = this.log.at(i);
         this.sendToLearner(h, { type: 'INFORM', zxid: e.zxid, payload: e.payload });
       }
     }
@@ -870,7 +875,7 @@ export class ZabNode {
 
   private commitUpTo(target: bigint): void {
     for (let i = this.indexAfter(this.lastCommitted); i < this.log.length; i++) {
-      const e = this.log[i]!;
+      const e = this.log.at(i);
       if (e.zxid > target) break;
       this.out.apply.push({ op: 'commit', entry: e });
       this.lastCommitted = e.zxid;
@@ -880,13 +885,17 @@ export class ZabNode {
   /**
    * Forgets committed, persisted entries older than the newest snapThreshold: a learner that far behind is sent a
    * SNAP whatever the log holds (chooseSync), so they only cost memory (ZooKeeper keeps 500 in memory). Trimmed in
-   * steps of a quarter of the threshold so the copy is rare. The application's log on disk is not touched.
+   * steps of a quarter of the threshold so the copy is rare. The application's log on disk is not touched. What is
+   * left and stable is packed (ZabLog.pack).
    */
   private trimCommitted(): void {
-    const removable = this.indexAfter(minBig(this.lastCommitted, this.persistedZxid)) - this.snapThreshold;
-    if (removable < Math.max(1, this.snapThreshold >> 2)) return;
-    this.logBase = this.log[removable - 1]!.zxid;
-    this.log = this.log.slice(removable);
+    const stable = this.indexAfter(minBig(this.lastCommitted, this.persistedZxid));
+    const removable = stable - this.snapThreshold;
+    if (removable >= Math.max(1, this.snapThreshold >> 2)) {
+      this.logBase = this.log.zxidAt(removable - 1);
+      this.log.dropFirst(removable);
+    }
+    this.log.pack(this.indexAfter(minBig(this.lastCommitted, this.persistedZxid)), UNPACKED_STABLE_TXNS);
   }
 
   /**
@@ -907,25 +916,18 @@ export class ZabNode {
   }
 
   private lastLogged(): bigint {
-    return this.log.length > 0 ? this.log[this.log.length - 1]!.zxid : this.logBase;
+    return this.log.length > 0 ? this.log.zxidAt(this.log.length - 1) : this.logBase;
   }
 
   /** Index of the first log entry with a zxid above `zxid`. */
   private indexAfter(zxid: bigint): number {
-    let lo = 0;
-    let hi = this.log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.log[mid]!.zxid <= zxid) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.log.indexAfter(zxid);
   }
 
   private hasZxid(zxid: bigint): boolean {
     if (zxid === this.logBase) return true;
     const i = this.indexAfter(zxid);
-    return i > 0 && this.log[i - 1]!.zxid === zxid;
+    return i > 0 && this.log.zxidAt(i - 1) === zxid;
   }
 
   private newSession(): bigint {

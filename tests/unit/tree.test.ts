@@ -108,18 +108,22 @@ describe('create', () => {
     expect(h.stat('/n').dataLength).toBe(0);
   });
 
-  it('keeps its own copy of the data, never a slice that pins a larger buffer', () => {
+  it('keeps its own copy of the data: neither the bytes it was given nor the ones it returned change it', () => {
     const h = new Harness();
     const frame = Buffer.alloc(8192, 0x61); // as a decoded request or txn: the data is a view into bigger bytes
     const onCreate = frame.subarray(100, 200);
     h.apply({ type: 'create', opcode: 1, path: '/d', data: onCreate, acl: OPEN, flags: 0, ttl: -1n });
     const created = ok(h.tree.getData('/d', [])).data!;
     expect(created.equals(onCreate)).toBe(true);
-    expect(created.buffer.byteLength).toBe(100);
-    h.apply({ type: 'setData', path: '/d', data: frame.subarray(300, 350), version: -1 });
-    expect(ok(h.tree.getData('/d', [])).data!.buffer.byteLength).toBe(50);
-    onCreate.fill(0x7a); // the caller's bytes change; the znode's do not
-    expect(ok(h.tree.getData('/d', [])).data!.toString()).toBe('a'.repeat(50));
+    frame.fill(0x7a);
+    created.fill(0x7b);
+    expect(ok(h.tree.getData('/d', [])).data!.toString()).toBe('a'.repeat(100));
+    const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    h.apply({ type: 'setData', path: '/d', data: binary, version: -1 });
+    binary.fill(0);
+    const got = ok(h.tree.getData('/d', [])).data!;
+    expect([...got]).toEqual(Array.from({ length: 256 }, (_, i) => i));
+    expect(h.stat('/d').dataLength).toBe(256);
   });
 
   it('returns ZooKeeper error codes in its precedence', () => {
