@@ -174,6 +174,34 @@ export async function* readLogFrom(
   }
 }
 
+/**
+ * The records with `afterZxid` < zxid <= `upToZxid`, for a learner's DIFF, or null unless the log still holds the
+ * record at `afterZxid` itself (the learner's last txn: nothing between it and the rest was purged), reaches
+ * `upToZxid`, and holds at most `maxRecords` of them. Whether the records belong to the current history is the
+ * caller's question: a SNAP install leaves an abandoned history's records before its snapshot.
+ */
+export async function readHistory(
+  fs: FileSystem,
+  dir: string,
+  afterZxid: bigint,
+  upToZxid: bigint,
+  maxRecords: number,
+): Promise<LogRecord[] | null> {
+  const records: LogRecord[] = [];
+  let holdsStart = false;
+  for await (const record of readLogFrom(fs, dir, afterZxid - 1n, upToZxid)) {
+    if (!holdsStart) {
+      if (record.zxid !== afterZxid) return null;
+      holdsStart = true;
+    } else if (records.length === maxRecords) {
+      return null;
+    } else {
+      records.push(record);
+    }
+  }
+  return holdsStart && records[records.length - 1]?.zxid === upToZxid ? records : null;
+}
+
 /** Oldest zxid still in the log, or null when the log is empty. Reads only the first record of each file. */
 export async function firstLoggedZxid(fs: FileSystem, dir: string): Promise<bigint | null> {
   for (const { name } of await listLogFiles(fs, dir)) {

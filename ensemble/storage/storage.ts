@@ -10,7 +10,7 @@ import type { FileSystem } from './fs.ts';
 import { fileSystemFromEnv } from './test-faults.ts';
 import { VERSION_DIR, hexZxid } from './file-names.ts';
 import type { LogRecord } from './log-format.ts';
-import { firstLoggedZxid, logFileBytes, readLogFrom, recoverLog, truncateLogAfter, type StorageLogger } from './log-reader.ts';
+import { firstLoggedZxid, logFileBytes, readHistory, readLogFrom, recoverLog, truncateLogAfter, type StorageLogger } from './log-reader.ts';
 import { newStorageMetrics, type StorageMetrics } from './metrics.ts';
 import { purgeOldFiles, type PurgePlan } from './purge.ts';
 import { SnapshotStore, type Snapshot } from './snapshot-store.ts';
@@ -147,6 +147,12 @@ export class Storage {
   /** Durable txns after `zxid`, oldest first, for a follower's DIFF. */
   readFrom(zxid: bigint): AsyncIterable<LogRecord> {
     return readLogFrom(this.fs, this.logDir, zxid, this.requireWriter().lastDurableZxid);
+  }
+
+  /** A learner's DIFF from the log: the durable txns after its last one up to `upToZxid`, or null (see readHistory). */
+  async readHistory(afterZxid: bigint, upToZxid: bigint, maxTxns: number): Promise<LogRecord[] | null> {
+    if (upToZxid > this.requireWriter().lastDurableZxid) return null;
+    return readHistory(this.fs, this.logDir, afterZxid, upToZxid, maxTxns);
   }
 
   /** Oldest zxid still in the log (null when empty): a DIFF from before it is impossible, send SNAP. */

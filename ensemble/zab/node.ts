@@ -30,6 +30,14 @@ export interface ZabConfig {
   electionResendTicks?: number;
   /** A DIFF longer than this many txns is replaced by a SNAP. */
   snapThreshold?: number;
+  /**
+   * Committed, durable txns kept in memory for DIFF (default: snapThreshold). With diskHistory, a learner further
+   * behind is sent the older txns read back from the on-disk log (a historyRequest event), as ZooKeeper's leader
+   * reads its txn log for a DIFF beyond its in-memory committedLog.
+   */
+  memoryLogTxns?: number;
+  /** The runtime answers historyRequest events from its on-disk log (else a learner behind the memory log gets a SNAP). */
+  diskHistory?: boolean;
   /** Uncommitted proposals the leader accepts before propose() says 'busy'. */
   maxOutstanding?: number;
   /** Seeded PRNG in [0, 1) for session ids; the only source of randomness. */
@@ -80,7 +88,7 @@ interface LearnerState {
   pendingSnap: { zxid: bigint; data: Buffer; entries: LogEntry[] } | null;
 }
 
-type HandlePhase = 'discovery' | 'acked-epoch' | 'awaiting-snapshot' | 'syncing' | 'synced';
+type HandlePhase = 'discovery' | 'acked-epoch' | 'awaiting-history' | 'awaiting-snapshot' | 'syncing' | 'synced';
 
 interface LearnerHandle {
   sid: number;
@@ -95,7 +103,8 @@ interface LearnerHandle {
   peerLastZxid: bigint;
   fresh: boolean;
   acked: bigint;
-  snapshotRequestId: number;
+  /** The historyRequest / snapshotRequest this learner's sync waits for. */
+  requestId: number;
 }
 
 interface LeaderState {
@@ -118,6 +127,8 @@ export class ZabNode {
   private readonly voters: ReadonlySet<number>;
   private readonly observers: ReadonlySet<number>;
   private readonly snapThreshold: number;
+  private readonly memoryLogTxns: number;
+  private readonly diskHistory: boolean;
   private readonly maxOutstanding: number;
 
   private now = 0;
@@ -131,7 +142,7 @@ export class ZabNode {
   private persistedZxid = 0n;
   private lastCommitted = 0n;
   private sessionCounter = 0;
-  private snapshotRequestCounter = 0;
+  private requestCounter = 0;
 
   private readonly election: FastLeaderElection;
   /** The vote we settled on, reported to LOOKING peers while we follow or lead. */
@@ -159,6 +170,8 @@ export class ZabNode {
       ownHistory: () => (this.isVoter(this.myId) ? { zxid: this.lastLogged(), peerEpoch: this.currentEpoch } : null),
     });
     this.snapThreshold = config.snapThreshold ?? 1000;
+    this.memoryLogTxns = config.memoryLogTxns ?? this.snapThreshold;
+    this.diskHistory = config.diskHistory ?? false;
     this.maxOutstanding = config.maxOutstanding ?? 1000;
     this.restart(state ?? { acceptedEpoch: 0n, currentEpoch: 0n, snapshotZxid: 0n, log: [] });
   }
@@ -252,7 +265,7 @@ export class ZabNode {
     const l = this.leader;
     if (!l) return;
     for (const h of l.learners.values()) {
-      if (h.phase !== 'awaiting-snapshot' || h.snapshotRequestId !== requestId) continue;
+      if (h.phase !== 'awaiting-snapshot' || h.requestId !== requestId) continue;
       if (zxid < this.logBase || zxid > this.lastCommitted || !this.hasZxid(zxid)) {
         // The log can no longer continue from that point; the learner will reconnect and retry.
         this.dropLearner(l, h);
@@ -264,8 +277,26 @@ export class ZabNode {
     }
   }
 
+  /**
+   * Answer to a historyRequest event: the logged txns after the learner's last zxid up to the in-memory log's base,
+   * or null when the on-disk log cannot supply them (the learner is sent a SNAP instead).
+   */
+  historyProvided(requestId: number, entries: readonly LogEntry[] | null): void {
+    const l = this.leader;
+    if (!l) return;
+    for (const h of l.learners.values()) {
+      if (h.phase !== 'awaiting-history' || h.requestId !== requestId) continue;
+      if (!entries || !this.bridgesToLog(h.peerLastZxid, entries)) return this.requestSnapshot(h);
+      this.sendToLearner(h, { type: 'DIFF' });
+      for (const e of entries) this.sendToLearner(h, { type: 'PROPOSAL', zxid: e.zxid, payload: e.payload });
+      this.sendSyncTail(l, h, 0);
+      return;
+    }
+  }
+
   /** The application snapshotted its state at `zxid`: log entries up to it may be forgotten. */
   compact(zxid: bigint): void {
+    if (this.historyPinned()) return;
     const limit = minBig(zxid, minBig(this.lastCommitted, this.persistedZxid));
     const keepFrom = this.indexAfter(limit);
     if (keepFrom === 0) return;
@@ -671,7 +702,7 @@ export class ZabNode {
         peerLastZxid: 0n,
         fresh: false,
         acked: -1n,
-        snapshotRequestId: -1,
+        requestId: -1,
       };
       l.learners.set(from, h);
     }
@@ -790,14 +821,48 @@ export class ZabNode {
   private startSync(l: LeaderState, h: LearnerHandle): void {
     const plan = chooseSync({ base: this.logBase, zxids: this.log.zxids() }, h.peerLastZxid, this.snapThreshold);
     if (plan.mode === 'SNAP') {
-      h.phase = 'awaiting-snapshot';
-      h.snapshotRequestId = this.snapshotRequestCounter++;
-      this.out.events.push({ type: 'snapshotRequest', requestId: h.snapshotRequestId });
-      return;
+      const maxTxns = this.snapThreshold - this.log.length;
+      if (this.diskHistory && h.peerLastZxid < this.logBase && maxTxns > 0) return this.requestHistory(h, maxTxns);
+      return this.requestSnapshot(h);
     }
     if (plan.mode === 'TRUNC') this.sendToLearner(h, { type: 'TRUNC', zxid: plan.truncateTo });
     else this.sendToLearner(h, { type: 'DIFF' });
     this.sendSyncTail(l, h, plan.sendFrom);
+  }
+
+  /** Until it is answered, the log's base stays where the request's upToZxid put it (historyPinned). */
+  private requestHistory(h: LearnerHandle, maxTxns: number): void {
+    h.phase = 'awaiting-history';
+    h.requestId = this.requestCounter++;
+    this.out.events.push({ type: 'historyRequest', requestId: h.requestId, afterZxid: h.peerLastZxid, upToZxid: this.logBase, maxTxns });
+  }
+
+  private requestSnapshot(h: LearnerHandle): void {
+    h.phase = 'awaiting-snapshot';
+    h.requestId = this.requestCounter++;
+    this.out.events.push({ type: 'snapshotRequest', requestId: h.requestId });
+  }
+
+  /**
+   * The txns read from disk run from just after the learner's last zxid up to the in-memory log's base, with no gap:
+   * a history's counters run 1, 2, 3 … within each epoch, so a hole (a purged file, an abandoned txn left on disk
+   * beside the snapshot that replaced it) shows as a skipped counter.
+   */
+  private bridgesToLog(peerLastZxid: bigint, entries: readonly LogEntry[]): boolean {
+    if (entries.length === 0 || entries[entries.length - 1]!.zxid !== this.logBase) return false;
+    let previous = peerLastZxid;
+    for (const e of entries) {
+      if (!followsInHistory(previous, e.zxid)) return false;
+      previous = e.zxid;
+    }
+    return true;
+  }
+
+  /** A learner's DIFF is being read from disk up to the log's base: the base must not move meanwhile. */
+  private historyPinned(): boolean {
+    if (!this.leader) return false;
+    for (const h of this.leader.learners.values()) if (h.phase === 'awaiting-history') return true;
+    return false;
   }
 
   private sendSyncTail(l: LeaderState, h: LearnerHandle, from: number): void {
@@ -883,15 +948,16 @@ export class ZabNode {
   }
 
   /**
-   * Forgets committed, persisted entries older than the newest snapThreshold: a learner that far behind is sent a
-   * SNAP whatever the log holds (chooseSync), so they only cost memory (ZooKeeper keeps 500 in memory). Trimmed in
-   * steps of a quarter of the threshold so the copy is rare. The application's log on disk is not touched. What is
-   * left and stable is packed (ZabLog.pack).
+   * Forgets committed, persisted entries older than the newest memoryLogTxns: a learner that far behind is sent them
+   * from the on-disk log (diskHistory) or a SNAP, so in memory they only cost memory (ZooKeeper keeps 500 there).
+   * Trimmed in steps of a quarter of that count so the copy is rare, and never while a learner's history is being
+   * read up to the current base. The application's log on disk is not touched. What is left and stable is packed
+   * (ZabLog.pack).
    */
   private trimCommitted(): void {
     const stable = this.indexAfter(minBig(this.lastCommitted, this.persistedZxid));
-    const removable = stable - this.snapThreshold;
-    if (removable >= Math.max(1, this.snapThreshold >> 2)) {
+    const removable = stable - this.memoryLogTxns;
+    if (removable >= Math.max(1, this.memoryLogTxns >> 2) && !this.historyPinned()) {
       this.logBase = this.log.zxidAt(removable - 1);
       this.log.dropFirst(removable);
     }
@@ -942,6 +1008,12 @@ export class ZabNode {
   private isMember(id: number): boolean {
     return this.voters.has(id) || this.observers.has(id);
   }
+}
+
+/** `next` is the txn right after `previous` in a history: the next counter of its epoch, or a later epoch's first. */
+function followsInHistory(previous: bigint, next: bigint): boolean {
+  if (epochOf(next) === epochOf(previous)) return next === previous + 1n;
+  return epochOf(next) > epochOf(previous) && (next & COUNTER_MASK) === 1n;
 }
 
 function isForwarding(h: LearnerHandle): boolean {

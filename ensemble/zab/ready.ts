@@ -34,6 +34,12 @@ export type NodeEvent =
   | { type: 'role'; role: Role; leaderId: number | null; epoch: bigint; ready: boolean }
   /** Leader needs its current state serialized for a SNAP sync: answer with snapshotProvided(requestId, ...). */
   | { type: 'snapshotRequest'; requestId: number }
+  /**
+   * Leader (diskHistory) needs, for a learner's DIFF, its logged txns with afterZxid < zxid <= upToZxid from disk:
+   * answer with historyProvided(requestId, txns), or null when the log does not hold a txn at afterZxid, cannot be
+   * read, or holds more than maxTxns of them (the learner then gets a SNAP).
+   */
+  | { type: 'historyRequest'; requestId: number; afterZxid: bigint; upToZxid: bigint; maxTxns: number }
   /** A learner forwarded a write; the runtime prepares it and calls propose(). */
   | { type: 'request'; from: number; requestId: bigint; payload: Buffer }
   /** Everything proposed before this sync was issued is now committed here. */

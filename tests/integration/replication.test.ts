@@ -82,6 +82,34 @@ describe('replication: three processes', () => {
     expect(leader.output()).not.toMatch(/SNAP: installing/);
   });
 
+  it("a node down for more writes than the leader keeps in memory catches up by a DIFF read from the leader's log", async () => {
+    ensemble = await startEnsemble({ tickTime: 200, initLimit: 10, syncLimit: 5 });
+    const leader = await ensemble.waitForLeader();
+    const follower = ensemble.nodes.find((n) => n !== leader)!;
+    const c = await connect(leader.connectString);
+    await c.create('/diff', '');
+    await follower.kill();
+    // Well past the 4,096 committed txns the leader keeps in memory, well short of a SNAP (snapCount/2).
+    const count = 7000;
+    for (let i = 0; i < count; i += 500) {
+      const batch: Promise<string>[] = [];
+      for (let j = i; j < Math.min(count, i + 500); j++) batch.push(c.create(`/diff/n${j}`, `v${j}`));
+      await Promise.all(batch);
+    }
+    await c.setData('/diff', 'after');
+
+    await follower.restart();
+    await ensemble.waitForLeader({ minFollowers: 2 });
+    const direct = await connect(follower.connectString);
+    await direct.sync('/diff');
+    expect((await direct.getData('/diff')).data?.toString()).toBe('after');
+    expect((await childrenOn(follower, '/diff')).size).toBe(count);
+    const diffLine = /DIFF: (\d+) txns after 0x[0-9a-f]+ read from the log on disk/.exec(leader.output());
+    expect(diffLine, leader.output().slice(-2000)).not.toBeNull();
+    expect(Number(diffLine![1])).toBeGreaterThan(1000);
+    expect(follower.output()).not.toMatch(/SNAP: installing/);
+  });
+
   it('a node down for many writes after compaction catches up by SNAP', async () => {
     ensemble = await startEnsemble({ tickTime: 200, initLimit: 10, syncLimit: 5, config: { snapCount: '20' } });
     const leader = await ensemble.waitForLeader();

@@ -416,6 +416,29 @@ describe('truncateAfter and readFrom', () => {
     expect(zxidsOf(recovered.txns)).toEqual([...range(1, 6), 0x100000001n]);
   });
 
+  it("readHistory gives a learner's DIFF only when the log still holds its last txn and everything up to the base", async () => {
+    const storage = await openStorage();
+    await storage.recover();
+    await appendAll(storage, range(1, 10));
+    await storage.snapshot(10n, Buffer.from('state@10')); // rolls the log: log.1 and log.b
+    await appendAll(storage, range(11, 20));
+
+    const diff = await storage.readHistory(7n, 15n, 100);
+    expect(zxidsOf(diff ?? [])).toEqual(range(8, 15));
+    for (const r of diff ?? []) expect(r.bytes.equals(payload(r.zxid))).toBe(true);
+    expect(zxidsOf((await storage.readHistory(10n, 20n, 10)) ?? [])).toEqual(range(11, 20));
+    expect(await storage.readHistory(10n, 20n, 9)).toBeNull(); // longer than the DIFF may be: SNAP
+    expect(await storage.readHistory(0n, 5n, 100)).toBeNull(); // zxid 0 is no logged txn
+    expect(await storage.readHistory(0x100000001n, 0x100000005n, 100)).toBeNull(); // never logged here
+    expect(await storage.readHistory(7n, 25n, 100)).toBeNull(); // not yet durable past 20
+
+    // Purged as autopurge would: the learner's last txn is gone, so nothing proves the rest is contiguous.
+    await fsp.rm(path.join(dataDir, 'version-2', 'log.1'));
+    expect(await storage.readHistory(7n, 15n, 100)).toBeNull();
+    expect(zxidsOf((await storage.readHistory(11n, 15n, 100)) ?? [])).toEqual(range(12, 15));
+    await storage.close();
+  });
+
   it('truncates inside the file holding the zxid', async () => {
     const storage = await openStorage();
     await storage.recover();

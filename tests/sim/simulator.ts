@@ -39,6 +39,8 @@ export interface SimReport {
   crashes: number;
   partitions: number;
   snapshotsSent: number;
+  /** DIFFs whose older txns were read back from the simulated disk (diskHistory). */
+  historyDiffs: number;
   truncations: number;
   forwarded: number;
   ticksToRecover: number;
@@ -67,7 +69,8 @@ type SimEvent =
   | { k: 'tick'; id: number }
   | { k: 'deliver'; from: number; to: number; msg: PeerMessage }
   | { k: 'flush'; id: number; inc: number }
-  | { k: 'persisted'; id: number; inc: number; zxid: bigint };
+  | { k: 'persisted'; id: number; inc: number; zxid: bigint }
+  | { k: 'history'; id: number; inc: number; requestId: number; afterZxid: bigint; upToZxid: bigint; maxTxns: number };
 
 export function replayCommand(o: SimOptions): string {
   const extra = `${o.chaosTicks !== undefined ? ` CHAOS=${o.chaosTicks}` : ''}${o.lyingDisk ? ' LYING_DISK=1' : ''}`;
@@ -109,7 +112,7 @@ class Simulation {
   private readonly livenessPayloads = new Set<string>();
   private readonly livenessSeenBy = new Map<string, Set<number>>();
   private recoveredAt = -1;
-  private readonly stats = { messages: 0, crashes: 0, partitions: 0, snapshotsSent: 0, truncations: 0, forwarded: 0 };
+  private readonly stats = { messages: 0, crashes: 0, partitions: 0, snapshotsSent: 0, historyDiffs: 0, truncations: 0, forwarded: 0 };
 
   constructor(private readonly options: SimOptions) {
     this.rng = new Prng(options.seed * 2654435761 + 1);
@@ -125,6 +128,9 @@ class Simulation {
     const observers = Array.from({ length: options.observers ?? 0 }, (_, i) => options.voters + i + 1);
     this.ids = [...voters, ...observers];
     const snapThreshold = this.rng.pick([2, 20, 1000]);
+    // Half the schedules keep only a few txns in memory and read older ones for a DIFF back from the disk.
+    const diskHistory = this.rng.chance(0.5);
+    const memoryLogTxns = diskHistory ? this.rng.pick([1, 3, 10]) : snapThreshold;
     for (const id of this.ids) {
       const nodeRng = new Prng(this.rng.int(0, 2 ** 31));
       const node = new ZabNode({
@@ -136,6 +142,8 @@ class Simulation {
         finalizeWaitTicks: 1,
         electionResendTicks: 2,
         snapThreshold,
+        memoryLogTxns,
+        diskHistory,
         maxOutstanding: 50,
         random: () => nodeRng.next(),
       });
@@ -168,6 +176,7 @@ class Simulation {
       crashes: this.stats.crashes,
       partitions: this.stats.partitions,
       snapshotsSent: this.stats.snapshotsSent,
+      historyDiffs: this.stats.historyDiffs,
       truncations: this.stats.truncations,
       forwarded: this.stats.forwarded,
       ticksToRecover: this.recoveredAt - this.chaosTicks,
@@ -208,6 +217,15 @@ class Simulation {
         const s = this.servers.get(ev.id)!;
         if (!s.up || s.incarnation !== ev.inc) return;
         s.node.persisted(ev.zxid);
+        this.process(s);
+        return;
+      }
+      case 'history': {
+        const s = this.servers.get(ev.id)!;
+        if (!s.up || s.incarnation !== ev.inc) return;
+        const entries = s.disk.readHistory(ev.afterZxid, ev.upToZxid, ev.maxTxns);
+        if (entries) this.stats.historyDiffs++;
+        s.node.historyProvided(ev.requestId, entries);
         this.process(s);
         return;
       }
@@ -273,6 +291,7 @@ class Simulation {
     this.log(`restart node ${s.id}`);
     s.up = true;
     s.applied = s.disk.snapshotState.slice();
+    s.disk.restarted();
     s.node.restart(s.disk.durableState());
     this.process(s);
   }
@@ -341,6 +360,11 @@ class Simulation {
         if (e.type === 'request') {
           this.stats.forwarded++;
           this.proposeAt(s, e.payload.toString(), this.tickNo > this.chaosTicks);
+        }
+        if (e.type === 'historyRequest') {
+          // Read later, as the disk read is: the log may be trimmed, purged or truncated meanwhile.
+          const { requestId, afterZxid, upToZxid, maxTxns } = e;
+          this.queue.push(this.now + this.rng.int(0, 20), { k: 'history', id: s.id, inc: s.incarnation, requestId, afterZxid, upToZxid, maxTxns });
         }
         if (e.type === 'snapshotRequest') {
           this.stats.snapshotsSent++;

@@ -34,6 +34,7 @@ describe('ZAB deterministic simulation', () => {
     expect(total(reports, 'crashes')).toBeGreaterThan(1000);
     expect(total(reports, 'partitions')).toBeGreaterThan(1000);
     expect(total(reports, 'snapshotsSent')).toBeGreaterThan(100);
+    expect(total(reports, 'historyDiffs')).toBeGreaterThan(100);
     expect(total(reports, 'truncations')).toBeGreaterThan(50);
     expect(total(reports, 'forwarded')).toBeGreaterThan(1000);
     expect(Math.max(...reports.map((r) => r.establishedEpochs))).toBeGreaterThan(3);

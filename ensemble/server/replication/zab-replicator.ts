@@ -45,6 +45,8 @@ export interface SnapshotSource {
 }
 
 export const TICKS_PER_TICK = 10;
+/** Committed txns the leader keeps in memory for DIFFs (ZooKeeper's commitLogCount is 500). */
+const MEMORY_LOG_TXNS = 4096;
 /** At most this many overdue ticks are run per timer callback. */
 const MAX_CATCH_UP_TICKS = 4;
 
@@ -128,6 +130,11 @@ export class ZabReplicator implements Replicator {
   private readonly touchedSessions = new Set<bigint>();
   private readonly trigger: SnapshotTrigger;
   private snapshotting = false;
+  /**
+   * Logged records at or before this zxid may belong to an abandoned history (a SNAP install keeps the log before its
+   * snapshot, and recovery starts from the newest snapshot, which may be such an install): no DIFF is read from them.
+   */
+  private historyFloor: bigint;
 
   constructor(private readonly o: ZabReplicatorOptions) {
     this.storage = o.storage;
@@ -136,6 +143,8 @@ export class ZabReplicator implements Replicator {
     const zabTickMs = this.zabTickMs;
     const voters = o.servers.filter((s) => !s.observer).map((s) => s.sid);
     const observers = o.servers.filter((s) => s.observer).map((s) => s.sid);
+    const snapThreshold = Math.max(100, Math.floor(o.snapCount / 2));
+    this.historyFloor = o.treeZxid;
     this.zab = new ZabNode(
       {
         myId: o.myid,
@@ -146,7 +155,10 @@ export class ZabReplicator implements Replicator {
         // ZooKeeper's finalizeWait is 200 ms; its notification resend starts at 200 ms too.
         finalizeWaitTicks: Math.max(1, Math.round(200 / zabTickMs)),
         electionResendTicks: Math.max(1, Math.round(400 / zabTickMs)),
-        snapThreshold: Math.max(100, Math.floor(o.snapCount / 2)),
+        snapThreshold,
+        // Older txns of a DIFF are read back from the log on disk (historyRequest), so memory holds only a few.
+        memoryLogTxns: Math.min(MEMORY_LOG_TXNS, snapThreshold),
+        diskHistory: true,
         maxOutstanding: o.maxOutstanding ?? 10_000,
         random: Math.random,
       },
@@ -430,6 +442,7 @@ export class ZabReplicator implements Replicator {
    */
   private async installSnapshot(zxid: bigint, data: Buffer, entries: readonly LogEntry[]): Promise<void> {
     while (!(await this.storage.snapshot(zxid, data))) await new Promise((r) => setTimeout(r, 10));
+    this.historyFloor = zxid;
     await this.storage.truncateAfter(zxid);
     await Promise.all(entries.map((e) => this.storage.append(e.zxid, e.payload)));
   }
@@ -513,6 +526,9 @@ export class ZabReplicator implements Replicator {
         this.zab.snapshotProvided(ev.requestId, this.appliedZxid, this.snapshotSource.serialize());
         return;
       }
+      case 'historyRequest':
+        this.supplyHistory(ev);
+        return;
       case 'request':
         this.onForwarded(ev.from, ev.payload);
         return;
@@ -523,6 +539,27 @@ export class ZabReplicator implements Replicator {
         return;
       }
     }
+  }
+
+  /** Leader: a learner's DIFF from further back than the in-memory log, read from the log on disk (or a SNAP). */
+  private supplyHistory(ev: Extract<NodeEvent, { type: 'historyRequest' }>): void {
+    const started = performance.now();
+    const after = `0x${ev.afterZxid.toString(16)}`;
+    const read =
+      ev.afterZxid < this.historyFloor
+        ? Promise.resolve(null)
+        : this.storage.readHistory(ev.afterZxid, ev.upToZxid, ev.maxTxns).catch((e: Error) => {
+            this.log(`reading the log after ${after} for a DIFF failed: ${e.message}`);
+            return null;
+          });
+    void read.then((records) => {
+      if (this.closed) return;
+      const ms = (performance.now() - started).toFixed(0);
+      if (records) this.log(`DIFF: ${records.length} txns after ${after} read from the log on disk in ${ms} ms`);
+      else this.log(`DIFF: the log on disk does not hold ${after} and what follows (or more than ${ev.maxTxns} txns): sending a SNAP`);
+      this.zab.historyProvided(ev.requestId, records ? records.map((r) => ({ zxid: r.zxid, payload: r.bytes })) : null);
+      this.pump();
+    });
   }
 
   private onForwarded(from: number, payload: Buffer): void {
