@@ -53,6 +53,17 @@ export class JuteReader {
     return out;
   }
 
+  /** A buffer as one latin1 char per byte (how the tree stores znode data), without an intermediate Buffer. */
+  latin1Bytes(): string | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteError(`negative buffer length ${len}`);
+    this.need(len);
+    const s = this.buf.toString('latin1', this.offset, this.offset + len);
+    this.offset += len;
+    return s;
+  }
+
   string(): string | null {
     const len = this.int();
     if (len === -1) return null;

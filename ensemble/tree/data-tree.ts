@@ -519,6 +519,9 @@ export class DataTree implements DataTreeApi {
     tree.nodes.clear();
     for (const entry of [...tree.acls.entries()]) while (entry.refs > 0) tree.acls.release(entry);
     let entries: CachedAcl[] = [];
+    // Siblings come one after another: their parent is looked up once, not once per child.
+    let lastParentPath = '';
+    let lastParent: ZNode | undefined;
     const snap = readSnapshot(buf, {
       onAcls: (acls) => {
         entries = acls.map((acl) => tree.acls.intern(acl));
@@ -527,12 +530,16 @@ export class DataTree implements DataTreeApi {
         const acl = entries[aclIndex];
         if (!acl) throw new Error(`snapshot: ${path} has unknown ACL index ${aclIndex}`);
         const kind = kindOf(f.ephemeralOwner, tree.extendedTypesEnabled);
-        const node = new ZNode(storedData(f.data), tree.acls.retain(acl), kind, f.czxid, f.mzxid, f.ctime, f.mtime, f.version, f.cversion, f.aversion, f.ephemeralOwner, f.pzxid);
+        const node = new ZNode(f.data, tree.acls.retain(acl), kind, f.czxid, f.mzxid, f.ctime, f.mtime, f.version, f.cversion, f.aversion, f.ephemeralOwner, f.pzxid);
         if (path !== '/') {
           const slash = path.lastIndexOf('/');
-          const parent = tree.nodes.get(parentPathOf(path, slash));
-          if (!parent) throw new Error(`snapshot: ${path} comes before its parent`);
-          parent.addChild(path.slice(slash + 1));
+          const sameParent = slash === lastParentPath.length && lastParent !== undefined && path.startsWith(lastParentPath);
+          if (!sameParent) {
+            lastParentPath = slash === 0 ? '' : path.slice(0, slash);
+            lastParent = tree.nodes.get(slash === 0 ? '/' : lastParentPath);
+          }
+          if (!lastParent) throw new Error(`snapshot: ${path} comes before its parent`);
+          lastParent.addChild(path.slice(slash + 1));
         }
         tree.nodes.set(path, node);
         tree.track(path, node);

@@ -520,6 +520,25 @@ describe('snapshot', () => {
     expect(t2.apply({ type: 'closeSession' }, { session: 3n }).changes).toEqual([{ type: 'deleted', path: '/a/e' }]);
   });
 
+  it('restores every parent/child link of a deep, uneven tree, whatever order its nodes were created in', () => {
+    const h = new Harness();
+    const paths = ['/'];
+    let seed = 7;
+    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 600; i++) {
+      const parent = paths[next(paths.length)]!;
+      // Names that share prefixes with their uncles (/a1 vs /a1x) and with their parents' siblings.
+      const path = `${parent === '/' ? '' : parent}/${['a', 'a1', 'a1x', 'b'][next(4)]}${i % 3 === 0 ? '' : i}`;
+      if (h.create(path, { data: i % 5 === 0 ? '' : `v${i}` }).err === 0) paths.push(path);
+    }
+    const copy = DataTree.deserialize(h.tree.serialize());
+    for (const path of paths) {
+      expect(ok(copy.getChildren(path, [])).children.sort(), path).toEqual(ok(h.tree.getChildren(path, [])).children.sort());
+      expect(ok(copy.getData(path, [])), path).toEqual(ok(h.tree.getData(path, [])));
+    }
+    expect(paths.length).toBeGreaterThan(300);
+  });
+
   it('refuses corrupt snapshots', () => {
     const buf = new DataTree().serialize();
     expect(() => DataTree.deserialize(buf.subarray(0, buf.length - 3))).toThrow();
