@@ -42,36 +42,32 @@ export class JuteReader {
     return this.buf[this.offset++] !== 0;
   }
 
-  buffer(): Buffer | null {
+  /** Reads a length prefix and steps over that many bytes: where they start, or -1 for a null. */
+  private sized(what: string): number {
     const len = this.int();
-    if (len === -1) return null;
-    if (len < -1) throw new JuteError(`negative buffer length ${len}`);
+    if (len === -1) return -1;
+    if (len < -1) throw new JuteError(`negative ${what} length ${len}`);
     this.need(len);
-    // Copy so a record never pins the (large, reused) frame buffer it was parsed from.
-    const out = Buffer.from(this.buf.subarray(this.offset, this.offset + len));
+    const start = this.offset;
     this.offset += len;
-    return out;
+    return start;
+  }
+
+  buffer(): Buffer | null {
+    const start = this.sized('buffer');
+    // Copy so a record never pins the (large, reused) frame buffer it was parsed from.
+    return start < 0 ? null : Buffer.from(this.buf.subarray(start, this.offset));
   }
 
   /** A buffer as one latin1 char per byte (how the tree stores znode data), without an intermediate Buffer. */
   latin1Bytes(): string | null {
-    const len = this.int();
-    if (len === -1) return null;
-    if (len < -1) throw new JuteError(`negative buffer length ${len}`);
-    this.need(len);
-    const s = this.buf.toString('latin1', this.offset, this.offset + len);
-    this.offset += len;
-    return s;
+    const start = this.sized('buffer');
+    return start < 0 ? null : this.buf.toString('latin1', start, this.offset);
   }
 
   string(): string | null {
-    const len = this.int();
-    if (len === -1) return null;
-    if (len < -1) throw new JuteError(`negative string length ${len}`);
-    this.need(len);
-    const s = this.buf.toString('utf8', this.offset, this.offset + len);
-    this.offset += len;
-    return s;
+    const start = this.sized('string');
+    return start < 0 ? null : this.buf.toString('utf8', start, this.offset);
   }
 
   vector<T>(item: (r: JuteReader) => T): T[] | null {

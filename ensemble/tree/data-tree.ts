@@ -50,6 +50,11 @@ function parentPathOf(path: string, slash: number): string {
   return slash === 0 ? '/' : path.slice(0, slash);
 }
 
+/** Whether `path`, whose last '/' is at `slash`, is a child of `parentPath`, without slicing it. */
+function isChildOf(path: string, slash: number, parentPath: string): boolean {
+  return parentPath === '/' ? slash === 0 : slash === parentPath.length && path.startsWith(parentPath);
+}
+
 export class DataTree implements DataTreeApi {
   private readonly nodes = new Map<string, ZNode>();
   private readonly acls = new AclCache();
@@ -533,10 +538,9 @@ export class DataTree implements DataTreeApi {
         const node = new ZNode(f.data, tree.acls.retain(acl), kind, f.czxid, f.mzxid, f.ctime, f.mtime, f.version, f.cversion, f.aversion, f.ephemeralOwner, f.pzxid);
         if (path !== '/') {
           const slash = path.lastIndexOf('/');
-          const sameParent = slash === lastParentPath.length && lastParent !== undefined && path.startsWith(lastParentPath);
-          if (!sameParent) {
-            lastParentPath = slash === 0 ? '' : path.slice(0, slash);
-            lastParent = tree.nodes.get(slash === 0 ? '/' : lastParentPath);
+          if (lastParent === undefined || !isChildOf(path, slash, lastParentPath)) {
+            lastParentPath = parentPathOf(path, slash);
+            lastParent = tree.nodes.get(lastParentPath);
           }
           if (!lastParent) throw new Error(`snapshot: ${path} comes before its parent`);
           lastParent.addChild(path.slice(slash + 1));
