@@ -99,6 +99,10 @@ export class SimulatedCrashFileSystem implements FileSystem {
         await file.truncate(length);
       },
       size,
+      // Unsynced writes are not on the disk's blocks: while any are pending, the disk's count does not cover them.
+      async allocation() {
+        return fs.overlays.has(path) ? null : ((await file.allocation?.()) ?? null);
+      },
       async close() {
         // The overlay outlives the handle, as the page cache outlives a close(): only a sync makes it durable.
         await file.close();

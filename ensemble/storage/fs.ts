@@ -15,7 +15,17 @@ export interface StorageFile {
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
   size(): Promise<number>;
+  /**
+   * Bytes the file system has allocated to the file (st_blocks × 512) and its block size, or null when unknown.
+   * Lets a reader skip a hole without reading it (see readLogFile); a wrapper that cannot vouch for it omits it.
+   */
+  allocation?(): Promise<FileAllocation | null>;
   close(): Promise<void>;
+}
+
+export interface FileAllocation {
+  bytes: number;
+  blockSize: number;
 }
 
 /** `read`: existing file, read only. `readWrite`: existing file. `createNew`: fails if the file exists. */
@@ -75,6 +85,11 @@ class NodeFile implements StorageFile {
 
   async size(): Promise<number> {
     return (await this.handle.stat()).size;
+  }
+
+  async allocation(): Promise<FileAllocation | null> {
+    const { blocks, blksize } = await this.handle.stat();
+    return Number.isFinite(blocks) && blksize > 0 ? { bytes: blocks * 512, blockSize: blksize } : null;
   }
 
   close(): Promise<void> {

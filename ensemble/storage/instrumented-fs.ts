@@ -79,6 +79,10 @@ export class InstrumentedFileSystem implements FileSystem {
         check('size');
         return file.size();
       },
+      async allocation() {
+        check('size');
+        return (await file.allocation?.()) ?? null;
+      },
       async close() {
         check('close');
         return file.close();

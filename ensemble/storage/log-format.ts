@@ -98,6 +98,21 @@ function decodeRecordAt(buf: Buffer, offset: number, previousZxid: bigint): Reco
   return { ok: true, record: { zxid, bytes: buf.subarray(offset + RECORD_HEADER_SIZE, end), offset, end } };
 }
 
+/**
+ * Where the records in `buf` (a log file's first bytes) end, found by walking their length fields only: the offset
+ * of the first all-zero record header, or null when the walk runs out of `buf` or meets a bad file header first.
+ * Checksums are scanLog's job; this only says how far a reader must read.
+ */
+export function recordsEnd(buf: Buffer): number | null {
+  if (buf.length < LOG_HEADER_SIZE || !buf.subarray(0, 4).equals(LOG_MAGIC)) return null;
+  let offset = LOG_HEADER_SIZE;
+  while (offset + RECORD_HEADER_SIZE <= buf.length) {
+    if (ZEROS.compare(buf, offset, offset + RECORD_HEADER_SIZE, 0, RECORD_HEADER_SIZE) === 0) return offset;
+    offset += recordSize(buf.readUInt32BE(offset));
+  }
+  return null;
+}
+
 /** Decodes a whole log file's bytes, stopping at the first thing that is not a valid record. */
 export function scanLog(buf: Buffer, previousZxid = 0n): LogScan {
   if (buf.length < LOG_HEADER_SIZE || !buf.subarray(0, 4).equals(LOG_MAGIC) || buf.readUInt32BE(4) !== LOG_VERSION) {

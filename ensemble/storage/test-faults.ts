@@ -79,6 +79,7 @@ export class FaultyDisk implements FileSystem {
       sync: () => file.sync(),
       truncate: (length) => file.truncate(length),
       size: () => file.size(),
+      allocation: async () => (await file.allocation?.()) ?? null,
       close: () => file.close(),
     };
   }

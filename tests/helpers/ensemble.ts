@@ -38,8 +38,8 @@ export interface EnsembleNode {
   server: RunningServer | null;
   /** SIGKILL, and wait until the process is gone. */
   kill(): Promise<void>;
-  /** Start again on the same dataDir (after kill/stop). */
-  restart(): Promise<void>;
+  /** Start again on the same dataDir (after kill/stop), with `env` added to the process's environment. */
+  restart(opts?: { env?: Record<string, string> }): Promise<void>;
   /** SIGTERM (clean shutdown). */
   stop(): Promise<void>;
   /** Mode from `srvr` ('down' when the process is not running or does not answer). */
@@ -129,11 +129,12 @@ export async function startEnsemble(opts: EnsembleOptions = {}): Promise<Ensembl
         await s.exited();
         history += s.output();
       },
-      async restart() {
+      async restart(restartOpts = {}) {
         if (node.server) throw new Error(`node ${sid} is running`);
         const proc = spawn(process.execPath, [...(await serverNodeArgs()), cfgFile], {
           cwd: REPO_ROOT,
           stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, ...restartOpts.env },
         });
         const s = trackProcess(proc, dir, '127.0.0.1', me.client);
         node.server = s;

@@ -116,11 +116,7 @@ describe('restart: client port during recovery', () => {
     const node = e.nodes.find((n) => n.sid === 1)!;
     await node.kill();
     // Restart with a slow disk; restart() resolves only once it has recovered, so probe the port meanwhile.
-    const origEnv = process.env.ZK_TEST_FAULTS;
-    process.env.ZK_TEST_FAULTS = `slow-read-ms:${SLOW_READ_MS}`;
-    const restarting = node.restart();
-    if (origEnv === undefined) delete process.env.ZK_TEST_FAULTS;
-    else process.env.ZK_TEST_FAULTS = origEnv;
+    const restarting = node.restart({ env: { ZK_TEST_FAULTS: `slow-read-ms:${SLOW_READ_MS}` } });
     restarting.catch(() => undefined);
     await waitForPort(node.clientPort, '127.0.0.1', 30_000);
     const [srvr, sessionReply] = await Promise.all([fourLetterWord(node.clientPort, 'srvr'), trySession(node.clientPort)]);

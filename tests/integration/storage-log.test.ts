@@ -386,6 +386,85 @@ describe('corruption in the middle', () => {
   });
 });
 
+describe('reading a preallocated log file', () => {
+  const BIG_PREALLOC = 16 * 1024 * 1024;
+
+  /** nodeFileSystem, counting the bytes every read returns. */
+  function countingFs(): { fs: FileSystem; bytesRead: () => number } {
+    let total = 0;
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      async open(p, mode) {
+        const file = await nodeFileSystem.open(p, mode);
+        return {
+          ...file,
+          write: (d, at) => file.write(d, at),
+          read: async (length, at) => {
+            const buf = await file.read(length, at);
+            total += buf.length;
+            return buf;
+          },
+          datasync: () => file.datasync(),
+          sync: () => file.sync(),
+          truncate: (n) => file.truncate(n),
+          size: () => file.size(),
+          allocation: () => file.allocation?.() ?? Promise.resolve(null),
+          close: () => file.close(),
+        };
+      },
+    };
+    return { fs, bytesRead: () => total };
+  }
+
+  it('reads the written records, not the hole the writer grew the file by', async () => {
+    const storage = await openStorage({ preAllocSize: BIG_PREALLOC });
+    await storage.recover();
+    await appendAll(storage, range(1, 200));
+    await storage.close();
+    const file = path.join(dataDir, 'version-2', 'log.1');
+    expect((await fsp.stat(file)).size).toBe(BIG_PREALLOC);
+
+    const counting = countingFs();
+    const recovered = await recoverFresh({ preAllocSize: BIG_PREALLOC, fs: counting.fs });
+    expect(zxidsOf(recovered.txns)).toEqual(range(1, 200));
+    expect(recovered.txns.every((r) => r.bytes.equals(payload(r.zxid)))).toBe(true);
+    expect(counting.bytesRead()).toBeLessThan(BIG_PREALLOC / 4);
+  });
+
+  it('still reads the whole file when records run on past a zeroed header', async () => {
+    // 3 MB of acknowledged records, well past the megabyte the writer zero-fills ahead, then one header zeroed
+    // near the start: what a disk that lost a stretch of the log looks like.
+    const storage = await openStorage({ preAllocSize: BIG_PREALLOC });
+    await storage.recover();
+    const big = (z: bigint): Buffer => Buffer.alloc(1000, Number(z % 250n) + 1);
+    for (let batch = 0; batch < 30; batch++) {
+      await Promise.all(range(batch * 100 + 1, batch * 100 + 100).map((z) => storage.append(z, big(z))));
+    }
+    await storage.close();
+    const file = path.join(dataDir, 'version-2', 'log.1');
+    const handle = await fsp.open(file, 'r+');
+    await handle.write(Buffer.alloc(16), 0, 16, LOG_HEADER_SIZE + 10 * recordSize(1000));
+    await handle.close();
+    await expect(recoverFresh({ preAllocSize: BIG_PREALLOC })).rejects.toThrow(LogCorruptionError);
+  });
+
+  it('reads the whole file when blocks far into the hole hold data', async () => {
+    const storage = await openStorage({ preAllocSize: BIG_PREALLOC });
+    await storage.recover();
+    await appendAll(storage, range(1, 20));
+    await storage.close();
+    const file = path.join(dataDir, 'version-2', 'log.1');
+    // 2 MB of data 8 MB in, past the records and their zero fill: not how the writer lays out a file.
+    const handle = await fsp.open(file, 'r+');
+    await handle.write(Buffer.alloc(2 * 1024 * 1024, 0x5a), 0, 2 * 1024 * 1024, 8 * 1024 * 1024);
+    await handle.close();
+    const counting = countingFs();
+    await recoverFresh({ preAllocSize: BIG_PREALLOC, fs: counting.fs });
+    expect(counting.bytesRead()).toBeGreaterThanOrEqual(BIG_PREALLOC);
+    expect(warnings.join('\n')).toMatch(/truncating torn tail of .*log\.1 .*zeroed record header followed by data/);
+  });
+});
+
 describe('truncateAfter and readFrom', () => {
   it('drops records after the zxid across files, and appends continue from there', async () => {
     const storage = await openStorage();
