@@ -11,10 +11,10 @@ import type { StorageMetrics } from './metrics.ts';
 
 export const DEFAULT_PREALLOC_SIZE = 64 * 1024 * 1024;
 /**
- * Zero fill runs this far ahead of the records. Zero-filling a whole 64 MB step at once (and the fdatasync that
- * then flushes it) stalled every write for ~160 ms at each log roll; 1 MiB costs ~2.5 ms once per ~6,000 txns.
+ * Zero fill (allocation) runs this far ahead of the records; readLogFile relies on it to skip the rest of the hole.
+ * Zero-filling a whole 64 MB step at once (and the fdatasync that then flushes it) stalled every write for ~160 ms
+ * at each log roll; 1 MiB costs ~2.5 ms once per ~6,000 txns.
  */
-/** How far ahead of its records the writer zero-fills (allocates) a log file; readLogFile relies on it. */
 export const ZERO_FILL_STEP = 1024 * 1024;
 const ZERO_CHUNK = Buffer.alloc(ZERO_FILL_STEP);
 

@@ -166,7 +166,7 @@ class GatedSyncFileSystem implements FileSystem {
 
 function bindAll<T extends object>(file: T): T {
   const bound = {} as Record<string, unknown>;
-  for (const key of ['write', 'read', 'datasync', 'sync', 'truncate', 'size', 'close']) {
+  for (const key of ['write', 'read', 'datasync', 'sync', 'truncate', 'size', 'allocation', 'close']) {
     const fn = (file as Record<string, unknown>)[key];
     if (typeof fn === 'function') bound[key] = fn.bind(file);
   }
@@ -397,23 +397,26 @@ describe('reading a preallocated log file', () => {
       async open(p, mode) {
         const file = await nodeFileSystem.open(p, mode);
         return {
-          ...file,
-          write: (d, at) => file.write(d, at),
+          ...bindAll(file),
           read: async (length, at) => {
             const buf = await file.read(length, at);
             total += buf.length;
             return buf;
           },
-          datasync: () => file.datasync(),
-          sync: () => file.sync(),
-          truncate: (n) => file.truncate(n),
-          size: () => file.size(),
-          allocation: () => file.allocation?.() ?? Promise.resolve(null),
-          close: () => file.close(),
         };
       },
     };
     return { fs, bytesRead: () => total };
+  }
+
+  /** Writes `data` into the log file at `position`, behind the storage's back. */
+  async function overwriteLog(data: Buffer, position: number): Promise<void> {
+    const handle = await fsp.open(path.join(dataDir, 'version-2', 'log.1'), 'r+');
+    try {
+      await handle.write(data, 0, data.length, position);
+    } finally {
+      await handle.close();
+    }
   }
 
   it('reads the written records, not the hole the writer grew the file by', async () => {
@@ -441,10 +444,7 @@ describe('reading a preallocated log file', () => {
       await Promise.all(range(batch * 100 + 1, batch * 100 + 100).map((z) => storage.append(z, big(z))));
     }
     await storage.close();
-    const file = path.join(dataDir, 'version-2', 'log.1');
-    const handle = await fsp.open(file, 'r+');
-    await handle.write(Buffer.alloc(16), 0, 16, LOG_HEADER_SIZE + 10 * recordSize(1000));
-    await handle.close();
+    await overwriteLog(Buffer.alloc(16), LOG_HEADER_SIZE + 10 * recordSize(1000));
     await expect(recoverFresh({ preAllocSize: BIG_PREALLOC })).rejects.toThrow(LogCorruptionError);
   });
 
@@ -453,11 +453,8 @@ describe('reading a preallocated log file', () => {
     await storage.recover();
     await appendAll(storage, range(1, 20));
     await storage.close();
-    const file = path.join(dataDir, 'version-2', 'log.1');
     // 2 MB of data 8 MB in, past the records and their zero fill: not how the writer lays out a file.
-    const handle = await fsp.open(file, 'r+');
-    await handle.write(Buffer.alloc(2 * 1024 * 1024, 0x5a), 0, 2 * 1024 * 1024, 8 * 1024 * 1024);
-    await handle.close();
+    await overwriteLog(Buffer.alloc(2 * 1024 * 1024, 0x5a), 8 * 1024 * 1024);
     const counting = countingFs();
     await recoverFresh({ preAllocSize: BIG_PREALLOC, fs: counting.fs });
     expect(counting.bytesRead()).toBeGreaterThanOrEqual(BIG_PREALLOC);
